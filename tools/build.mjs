@@ -23,9 +23,10 @@ if (existsSync('main/scan/decode-worker.ts')) {
   jobs.push(build({ ...node, entryPoints: { 'decode-worker': 'main/scan/decode-worker.ts' }, outdir: 'dist' }));
 }
 if (existsSync('electron/main.ts')) {
-  jobs.push(build({ ...node, entryPoints: { main: 'electron/main.ts' }, outdir: 'dist/electron', external: ['electron'] }));
+  // Beside cli.js, so the decode worker and the renderer resolve the same way from every host.
+  jobs.push(build({ ...node, entryPoints: { 'electron-main': 'electron/main.ts' }, outdir: 'dist', external: ['electron'] }));
   // A sandboxed preload must be one CommonJS file that requires nothing but 'electron'.
-  jobs.push(build({ ...node, packages: undefined, format: 'cjs', entryPoints: { preload: 'electron/preload.ts' }, outExtension: { '.js': '.cjs' }, outdir: 'dist/electron', external: ['electron'] }));
+  jobs.push(build({ ...node, packages: undefined, format: 'cjs', entryPoints: { preload: 'electron/preload.ts' }, outExtension: { '.js': '.cjs' }, outdir: 'dist', external: ['electron'] }));
 }
 if (existsSync('renderer/index.ts')) {
   jobs.push(build({ bundle: true, platform: 'browser', target: 'chrome120', format: 'esm', sourcemap: 'linked', logLevel: 'warning', entryPoints: { app: 'renderer/index.ts' }, outdir: 'dist/renderer' }));
