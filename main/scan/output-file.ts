@@ -22,6 +22,8 @@ export type DoneSet = Map<string, { frames: number; done: Set<number> }>;
 export class ResumeMismatchError extends Error {}
 
 export class ScanOutput {
+  private queue: Promise<void> = Promise.resolve();
+
   private constructor(
     private readonly handle: FileHandle,
     private readonly format: OutputFormat,
@@ -72,7 +74,14 @@ export class ScanOutput {
     return { output, done };
   }
 
-  async write(row: ScanRow): Promise<void> {
+  /** Rows may arrive from several places at once (inference, decode failures): writes are queued. */
+  write(row: ScanRow): Promise<void> {
+    const next = this.queue.then(() => this.writeNow(row));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async writeNow(row: ScanRow): Promise<void> {
     if (this.format === 'csv') return this.append(csvLine(csvCells(row, this.model)));
     if (this.format === 'jsonl') return this.append(JSON.stringify(jsonRow(row, this.model)) + '\n');
     const text = (this.jsonRows > 0 ? ',\n  ' : '\n  ') + JSON.stringify(jsonRow(row, this.model));
@@ -83,6 +92,7 @@ export class ScanOutput {
   }
 
   async close(): Promise<void> {
+    await this.queue;
     await this.handle.close();
   }
 

@@ -5,7 +5,7 @@
 import { render8 } from '../image/render8';
 import type { OpenedImage } from '../image/types';
 import type { ModelManifest } from '../model/manifest';
-import { preprocess } from '../model/predict';
+import { preprocess } from '../preprocess/preprocess';
 import type { Mode } from '../api';
 import type { PreparedFrame } from './worker-protocol';
 

@@ -72,7 +72,11 @@ interface Pending {
 
 export async function runScan(opts: ScanOptions): Promise<ScanSummary> {
   const started = performance.now();
-  const { mode, signal } = opts;
+  const { mode } = opts;
+  // A row that cannot be stored (disk full, database gone) stops the scan; the error is rethrown at the end.
+  const stop = new AbortController();
+  let fatal: unknown = null;
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
   const { manifest } = opts.model;
   const batchSize = mode === 'tencrop' ? 1 : Math.max(1, opts.batchSize ?? 4);
   const stats: WalkStats = { skipped: 0 };
@@ -107,11 +111,17 @@ export async function runScan(opts: ScanOptions): Promise<ScanSummary> {
   };
 
   const emit = async (row: ScanRow, file: FoundFile) => {
-    if (signal?.aborted) return;
+    if (signal.aborted) return;
     done++;
     if (row.error) failed++;
     recent.push(performance.now());
-    await opts.onRow(row, file);
+    try {
+      await opts.onRow(row, file);
+    } catch (err) {
+      fatal ??= err;
+      stop.abort();
+      return;
+    }
     progress();
   };
 
@@ -137,7 +147,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanSummary> {
     try {
       while (queue.length > 0) {
         const batch = queue.splice(0, batchSize);
-        if (signal?.aborted) {
+        if (signal.aborted) {
           batch.forEach((p) => p.resolve());
           continue;
         }
@@ -226,19 +236,20 @@ export async function runScan(opts: ScanOptions): Promise<ScanSummary> {
   };
 
   progress();
-  while (fileIndex < files.length && !signal?.aborted) {
-    while (inFlight.size < maxInFlight && fileIndex < files.length && !signal?.aborted) {
+  while (fileIndex < files.length && !signal.aborted) {
+    while (inFlight.size < maxInFlight && fileIndex < files.length && !signal.aborted) {
       const p = startFile(files[fileIndex++]!).finally(() => inFlight.delete(p));
       inFlight.add(p);
     }
     if (inFlight.size > 0) await Promise.race(inFlight);
   }
-  if (signal?.aborted) for (const f of files.slice(0, fileIndex)) opts.pool.cancel(f.path);
+  if (signal.aborted) for (const f of files.slice(0, fileIndex)) opts.pool.cancel(f.path);
   await Promise.all(inFlight);
   while (running || queue.length > 0) await new Promise((r) => setTimeout(r, 5));
   currentFile = null;
   progress();
 
+  if (fatal) throw fatal;
   const elapsedMs = performance.now() - started;
   const computed = done - reused;
   return {
@@ -249,7 +260,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanSummary> {
     skippedFiles: stats.skipped,
     elapsedMs,
     rate: computed > 0 ? (computed * 1000) / elapsedMs : 0,
-    cancelled: Boolean(signal?.aborted),
+    cancelled: Boolean(opts.signal?.aborted),
   };
 }
 

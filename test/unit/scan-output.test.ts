@@ -100,3 +100,16 @@ test('resume reads back CSV, JSONL and JSON rows, frame by frame, and refuses an
   const lines = (await readFile(cut, 'utf8')).split('\n').filter(Boolean);
   assert.equal(JSON.parse(lines.at(-1)!).path, '/b.png');
 });
+
+test('rows written at the same moment from several places all land intact', async (t) => {
+  const dir = await tempDir(t);
+  for (const ext of ['csv', 'jsonl', 'json']) {
+    const file = join(dir, `burst.${ext}`);
+    const { output } = await ScanOutput.open(file, model, 'center', false);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => output.write(row(`/img-${i}.png`, 0, 1, i % 7 === 0 ? null : [i / 100, 0.5]))));
+    await output.close();
+    const again = await ScanOutput.open(file, model, 'center', true);
+    assert.equal(again.done.size, 50, ext);
+    await again.output.close();
+  }
+});
