@@ -77,11 +77,20 @@ export function render8(frame: Frame, voi?: Voi, invert?: boolean): Image8 {
 export function storedRange(values: ArrayLike<number>, paddingValue?: number): { min: number; max: number } {
   let min = Infinity;
   let max = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v === paddingValue) continue;
-    if (v < min) min = v;
-    if (v > max) max = v;
+  // Two loops so the common case (no padding) runs without a comparison per pixel.
+  if (paddingValue === undefined) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  } else {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v === paddingValue) continue;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
   }
   if (min === Infinity) return { min: 0, max: 0 };
   return { min, max };
