@@ -1,9 +1,8 @@
 // Builds every host into dist/ with esbuild. Native and WASM packages stay external: they load
 // their .node/.wasm files relative to their own folder in node_modules.
 import { build } from 'esbuild';
-import { cpSync, mkdirSync, rmSync, existsSync, chmodSync } from 'node:fs';
+import { cpSync, mkdirSync, existsSync, chmodSync } from 'node:fs';
 
-rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist', { recursive: true });
 
 const node = {

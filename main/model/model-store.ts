@@ -14,6 +14,10 @@ import type { ModelInfo } from '../api';
 import { parseManifest, type ModelManifest } from './manifest';
 import { loadModel, releaseModel, type LoadedModel } from './session';
 import { predict } from './predict';
+import { writeDemoModel } from './demo-model';
+
+/** Where `chexdesk demo-model` (without a folder) and the app's "Make demo model" put it. */
+export const DEMO_MODEL_ID = 'chexnet-demo-untrained';
 
 /** How to get real weights, shown wherever there is no model or only an untrained one. */
 export const CONVERSION_HELP = [
@@ -152,6 +156,21 @@ export class ModelStore {
     await this.settings.load();
     await this.settings.update({ model: id });
     return { id, dir: dest, manifest };
+  }
+
+  /**
+   * Writes the UNTRAINED demo model into the store (replacing an earlier demo, never anything else).
+   * It becomes the model in use unless a trained model is installed: an untrained model never
+   * silently replaces a real one.
+   */
+  async installDemo(): Promise<{ model: StoredModel; selected: boolean }> {
+    const dir = join(this.root, DEMO_MODEL_ID);
+    await writeDemoModel(dir);
+    const model = (await this.list()).find((m) => m.id === DEMO_MODEL_ID);
+    if (!model) throw new CheXDeskError('Internal', 'the demo model was written but cannot be read back', dir);
+    const trainedInstalled = (await this.list()).some((m) => m.manifest.trained);
+    if (!trainedInstalled) await this.select(DEMO_MODEL_ID);
+    return { model, selected: !trainedInstalled };
   }
 
   /** Loads the model and runs it once on a synthetic image: the graph, the manifest and the runtime agree. */

@@ -2,10 +2,8 @@
  * The model the app uses: resolved from --model or the store, loaded once, replaced when the user
  * imports, makes or selects another. Without a usable model the app still runs and says why.
  */
-import { join } from 'node:path';
 import type { ModelInfo, ModelStatus } from '../api';
 import { CheXDeskError, toCheXDeskError, type ErrorInfo } from '../errors';
-import { writeDemoModel } from '../model/demo-model';
 import { CONVERSION_HELP, modelKey, ModelStore, toModelInfo } from '../model/model-store';
 import { loadModel, releaseModel, type LoadedModel } from '../model/session';
 import type { EventHub } from './events';
@@ -17,8 +15,6 @@ export interface ActiveModel {
   /** sha256 of model.onnx: which results can be reused. */
   key: string;
 }
-
-export const DEMO_MODEL_ID = 'chexnet-demo-untrained';
 
 export class ModelManager {
   private active: ActiveModel | null = null;
@@ -59,12 +55,11 @@ export class ModelManager {
     return this.status();
   }
 
+  /** The user asked for the demo model in the app: it is installed and used. */
   async makeDemo(): Promise<ModelStatus> {
-    const dir = join(this.store.root, DEMO_MODEL_ID);
-    // Replacing an earlier demo model is fine (it is untrained too); writeDemoModel refuses anything else.
-    await writeDemoModel(dir);
-    await this.store.select(DEMO_MODEL_ID);
-    await this.changeTo(() => Promise.resolve({ id: DEMO_MODEL_ID, dir }));
+    const { model } = await this.store.installDemo();
+    await this.store.select(model.id);
+    await this.changeTo(() => Promise.resolve({ id: model.id, dir: model.dir }));
     return this.status();
   }
 
