@@ -7,7 +7,7 @@
  *
  * Pure TypeScript without Node APIs: the renderer imports these types.
  */
-import type { ErrorInfo } from './errors';
+import type { ErrorInfo } from './error-info';
 import type { DicomInfo, ImageInfo, ModalityLut, SourceKind, StoredArray, Voi } from './image/types';
 
 export type Mode = 'center' | 'tencrop';
@@ -468,6 +468,7 @@ export const HTTP_STATUS_FOR_ERROR: Record<string, number> = {
   AccessDenied: 403,
   FileUnreadable: 404,
   ModelNotFound: 409,
+  Busy: 409,
   Internal: 500,
 };
 /** Any other error code is a problem with the user's data: 422. */

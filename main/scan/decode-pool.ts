@@ -12,12 +12,15 @@ import type { FromWorker, PreparedFrame, ToWorker } from './worker-protocol';
 /** A frame that takes longer than this to decode is given up (and its worker replaced). */
 const STALL_MS = 120_000;
 
-function workerEntry(): { url: URL; execArgv: string[] } {
-  // Bundled: dist/decode-worker.js beside the bundle. From source (tests, tsx): the .ts file via tsx.
-  const fromSource = import.meta.url.endsWith('.ts');
-  return fromSource
-    ? { url: new URL('./decode-worker.ts', import.meta.url), execArgv: ['--import', 'tsx'] }
-    : { url: new URL('./decode-worker.js', import.meta.url), execArgv: [] };
+/**
+ * Bundled (dist/): decode-worker.js beside the bundle. From source (tests under tsx): Node 20 does not
+ * pass --import to workers, so a one-line bootstrap registers tsx in the worker, then loads the .ts.
+ */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./decode-worker.js', import.meta.url));
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./decode-worker.ts', import.meta.url).href;
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, { eval: true });
 }
 
 interface PrepareTask {
@@ -108,8 +111,7 @@ export class DecodePool {
   }
 
   private spawn(): Slot {
-    const { url, execArgv } = workerEntry();
-    const worker = new Worker(url, { execArgv });
+    const worker = startWorker();
     const slot: Slot = { worker, tasks: new Map(), lastHeard: Date.now(), waiting: 0 };
     worker.on('message', (msg: FromWorker) => this.onMessage(slot, msg));
     worker.on('error', (err) => this.replace(slot, `the decoder stopped while reading this file (${err.message})`));

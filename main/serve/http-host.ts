@@ -170,20 +170,32 @@ function sendError(res: ServerResponse, status: number, error: ErrorInfo): void 
   res.end(body);
 }
 
+/** Bodies beyond this are not even drained: the connection is cut. */
+const MAX_DRAIN_BYTES = 64 << 20;
+
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let refused = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
+      if (refused) {
+        // Drain the rest so the client reads our 413 instead of a reset connection.
+        if (size > MAX_DRAIN_BYTES) req.destroy();
+        return;
+      }
       if (size > MAX_BODY_BYTES) {
+        refused = true;
+        chunks.length = 0;
         reject(new CheXDeskError('InvalidArgument', `request body larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => {
+      if (!refused) resolve(Buffer.concat(chunks));
+    });
     req.on('error', reject);
   });
 }

@@ -34,7 +34,7 @@ export class BatchManager {
   }
 
   start(folder: string, mode: Mode, active: ActiveModel): BatchSummary {
-    if (this.running) throw new CheXDeskError('InvalidArgument', 'a batch scan is already running; cancel it first');
+    if (this.running) throw new CheXDeskError('Busy', 'a batch scan is already running; cancel it first');
     const m = active.model.manifest;
     const model: BatchModel = {
       key: active.key,
@@ -105,23 +105,26 @@ export class BatchManager {
       onProgress: (p) => announce(p, p.done === p.total),
     })
       .then((summary) => {
-        if (!summary.cancelled) this.db.finishBatch(id, 'done');
+        // A cancelled batch was closed (and announced) by cancel(); its total stays what it was.
+        if (summary.cancelled) return;
+        this.db.finishBatch(id, 'done');
         this.db.setTotal(id, summary.images);
+        this.finish(id);
       })
       .catch((err: unknown) => {
+        if (abort.signal.aborted) return;
         this.db.finishBatch(id, 'failed');
         this.events.emit({ type: 'batch-progress', progress: { ...this.progressOf(id), state: 'failed', currentFile: err instanceof Error ? err.message : String(err) } });
-      })
-      .finally(() => {
-        if (this.running?.id === id) this.running = null;
-        const batch = this.db.batch(id);
-        if (batch) this.events.emit({ type: 'batch-finished', batch });
+        this.finish(id);
       });
     this.running = { id, abort, finished };
     return this.db.batch(id)!;
   }
 
-  /** Stops the batch now: no new rows are stored; what is in flight is dropped. */
+  /**
+   * Stops the batch now: no further row is stored (what is in flight is dropped as it lands), and a
+   * new batch can start at once.
+   */
   cancel(batchId: number): BatchSummary {
     const batch = this.db.batch(batchId);
     if (!batch) throw new CheXDeskError('InvalidArgument', `no batch ${batchId}`);
@@ -129,8 +132,15 @@ export class BatchManager {
       this.running.abort.abort();
       this.db.finishBatch(batchId, 'cancelled');
       this.events.emit({ type: 'batch-progress', progress: { ...this.progressOf(batchId), state: 'cancelled' } });
+      this.finish(batchId);
     }
     return this.db.batch(batchId)!;
+  }
+
+  private finish(id: number): void {
+    if (this.running?.id === id) this.running = null;
+    const batch = this.db.batch(id);
+    if (batch) this.events.emit({ type: 'batch-finished', batch });
   }
 
   results(batchId?: number): BatchResults {
@@ -141,12 +151,11 @@ export class BatchManager {
     return { batch, rows: this.db.rows(id) };
   }
 
-  /** Waits for the running batch (if any) to wind down; used at quit. */
+  /** Cancels the running batch (if any) and waits for it to wind down; used at quit. */
   async stop(): Promise<void> {
     const r = this.running;
     if (!r) return;
-    r.abort.abort();
-    this.db.finishBatch(r.id, 'cancelled');
+    this.cancel(r.id);
     await r.finished;
   }
 

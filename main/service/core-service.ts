@@ -311,7 +311,7 @@ export class CoreService implements Api {
   }
 
   private refuseDuringBatch(): void {
-    if (this.batches.isRunning()) throw new CheXDeskError('InvalidArgument', 'a batch scan is running; change the model after it finishes or is cancelled');
+    if (this.batches.isRunning()) throw new CheXDeskError('Busy', 'a batch scan is running; change the model after it finishes or is cancelled');
   }
 }
 

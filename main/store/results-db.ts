@@ -2,7 +2,8 @@
  * Batch results in SQLite (better-sqlite3 12, WAL). Each image's result is committed the moment it
  * arrives, so a crash or a quit keeps everything finished; on the next start an unfinished batch is
  * marked interrupted and shown. Results are keyed by model, mode, file and frame together with the
- * file's size and modification time: rescanning a folder reuses the result of every unchanged file.
+ * file's size and modification time: rescanning a folder reuses the result of every unchanged file
+ * that succeeded.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -149,7 +150,8 @@ export class ResultsDb {
     const rows = this.db
       .prepare(`SELECT * FROM results WHERE model_key = ? AND mode = ? AND path = ? ORDER BY frame`)
       .all(model.key, mode, path) as ResultRecord[];
-    if (rows.length === 0 || rows.some((r) => r.size !== size || r.mtime_ms !== mtimeMs)) return [];
+    // Failures are tried again: the cause (a permission, a missing codec, a crash) may be gone.
+    if (rows.length === 0 || rows.some((r) => r.size !== size || r.mtime_ms !== mtimeMs || r.error_json !== null)) return [];
     // A file is reusable only when every frame has a result.
     return rows.length === rows[0]!.frames ? rows : [];
   }

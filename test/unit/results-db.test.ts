@@ -57,6 +57,9 @@ test('an unchanged file is reused in a new batch; a changed one, another mode or
   assert.equal(db.batch(b2)!.reused, 2);
   // The first batch still has its own rows.
   assert.equal(db.rows(b1).length, 2);
+  // A file that failed is tried again rather than reused.
+  db.addResult(b1, model, 'center', { path: '/s/bad.dcm', relPath: 'bad.dcm', size: 5, mtimeMs: 7, kind: 'dicom', frame: 0, frames: 1, probabilities: null, error: { code: 'CorruptData', reason: 'x' } });
+  assert.equal(db.findReusable(model, 'center', '/s/bad.dcm', 5, 7).length, 0);
 });
 
 test('export writes the same columns as the CLI, with the untrained flag', () => {

@@ -224,7 +224,7 @@ test('without --model the installed model is used: model import, model list, sca
 });
 
 test('quick start: demo-model without a folder installs the untrained DenseNet121, scan then uses it; a trained model keeps precedence', async (t) => {
-  const { root, model, env } = await setup(t);
+  const { root, env } = await setup(t);
   const made = cli(['demo-model'], env);
   assert.equal(made.code, 0, made.stderr);
   assert.match(made.stdout, /installed the demo model as "chexnet-demo-untrained"/);
