@@ -2,7 +2,7 @@
 import type { DataSet } from 'dicom-parser';
 import type { DicomInfo } from '../image/types';
 import type { ImageAttributes } from './image-attributes';
-import { readRescale, readWindow } from './lut-tags';
+import { readRescale, readWindow, readWindows } from './lut-tags';
 import { transferSyntaxName } from './transfer-syntax';
 
 function text(ds: DataSet, tag: string): string | undefined {
@@ -38,6 +38,8 @@ export function buildDicomInfo(ds: DataSet, attrs: ImageAttributes, transferSynt
   };
   const window = readWindow(ds);
   if (window) info.window = { center: window.center, width: window.width };
+  const windows = readWindows(ds);
+  if (windows.length > 1) info.windows = windows;
   const strings: [keyof DicomInfo, string][] = [
     ['patientId', 'x00100020'],
     ['patientBirthDate', 'x00100030'],

@@ -90,6 +90,24 @@ export function readWindow(ds: DataSet, frame = 0): { center: number; width: num
   return null;
 }
 
+/** Every Window Center/Width pair the file offers (a multi-valued pair gives several presets). */
+export function readWindows(ds: DataSet, frame = 0): { center: number; width: number; explanation?: string }[] {
+  for (const s of functionalGroups(ds, frame, 'x00289132')) {
+    const centers = s.elements['x00281050'] ? (s.string('x00281050') ?? '').split('\\') : [];
+    const widths = s.elements['x00281051'] ? (s.string('x00281051') ?? '').split('\\') : [];
+    const out: { center: number; width: number; explanation?: string }[] = [];
+    for (let i = 0; i < Math.min(centers.length, widths.length); i++) {
+      const center = Number(centers[i]);
+      const width = Number(widths[i]);
+      if (!Number.isFinite(center) || !Number.isFinite(width) || width <= 0 || centers[i]!.trim() === '') continue;
+      const explanation = s.string('x00281055', i)?.trim();
+      out.push(explanation ? { center, width, explanation } : { center, width });
+    }
+    if (out.length > 0) return out;
+  }
+  return [];
+}
+
 /** The default VOI the file asks for, or null when it names none (then the caller uses min/max). */
 export function readVoi(ds: DataSet, signed: boolean, frame = 0): Voi | null {
   const w = readWindow(ds, frame);

@@ -87,6 +87,8 @@ export interface DicomInfo {
   rescale: { slope: number; intercept: number };
   /** The first Window Center/Width pair when the file has one. */
   window?: { center: number; width: number };
+  /** All pairs, when the file offers more than one (with their explanations). */
+  windows?: { center: number; width: number; explanation?: string }[];
   patientName?: string;
   patientId?: string;
   patientBirthDate?: string;

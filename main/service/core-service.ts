@@ -156,10 +156,13 @@ export class CoreService implements Api {
     return this.opts.host.chooseFolder ? this.opts.host.chooseFolder(args.purpose) : null;
   }
 
+  /** Badges from earlier scans with the model now in use (another model's numbers would mislead). */
   private async addBadges(tree: StudyTree): Promise<void> {
-    const tops = this.db.topFindings(tree.order);
+    const active = await this.models.require().catch(() => null);
+    if (!active) return;
+    const tops = this.db.topFindings(active.key, tree.order);
     const images = [...tree.patients.flatMap((p) => p.studies.flatMap((s) => s.series.flatMap((se) => se.images))), ...tree.folders.flatMap((f) => f.images)];
-    const ops = (await this.models.status()).current?.operatingPoints ?? null;
+    const ops = active.info.operatingPoints;
     for (const image of images) {
       const t = tops.get(image.path);
       if (t) image.top = { label: t.label, probability: t.probability, above: ops?.[t.label] !== undefined && t.probability >= ops[t.label]! };

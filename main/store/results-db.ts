@@ -268,12 +268,12 @@ export class ResultsDb {
     return rec ? toBatchRow(rec, rec.rel_path, rec.reused === 1, JSON.parse(b.model_json) as BatchModel) : null;
   }
 
-  /** Latest known top finding per path for a model and mode (study browser badges). */
-  topFindings(paths: string[]): Map<string, { label: string; probability: number }> {
+  /** Latest known top finding per path from these weights (study browser badges). */
+  topFindings(modelKey: string, paths: string[]): Map<string, { label: string; probability: number }> {
     const out = new Map<string, { label: string; probability: number }>();
-    const stmt = this.db.prepare(`SELECT top_label, top_probability FROM results WHERE path = ? AND frame = 0 AND top_label IS NOT NULL ORDER BY id DESC LIMIT 1`);
+    const stmt = this.db.prepare(`SELECT top_label, top_probability FROM results WHERE model_key = ? AND path = ? AND frame = 0 AND top_label IS NOT NULL ORDER BY id DESC LIMIT 1`);
     for (const p of paths) {
-      const r = stmt.get(p) as { top_label: string; top_probability: number } | undefined;
+      const r = stmt.get(modelKey, p) as { top_label: string; top_probability: number } | undefined;
       if (r) out.set(p, { label: r.top_label, probability: r.top_probability });
     }
     return out;

@@ -36,6 +36,9 @@ export function presetsFor(frame: GrayFrame, info: ImageInfo): Preset[] {
     : frame.voi.source === 'tags' ? 'Default (from file)'
     : 'Default';
   const out: Preset[] = [{ id: 'default', name: defaultName, voi: frame.voi }];
+  (info.dicom?.windows ?? []).slice(1).forEach((w, i) =>
+    out.push({ id: `file-${i + 2}`, name: `${w.explanation || `File window ${i + 2}`} (W ${w.width} L ${w.center})`, voi: windowVoi(w.center, w.width) }),
+  );
   out.push({ id: 'full', name: 'Full range', voi: minMaxWindow(frame) });
   const auto = percentileWindow(frame);
   if (auto) out.push({ id: 'auto', name: 'Auto (0.5–99.5 %)', voi: windowVoi(auto.center, auto.width, 'LINEAR_EXACT') });

@@ -347,3 +347,23 @@ test('JPEG Baseline RGB: decoded by libjpeg-turbo close to the source', async ()
   for (let i = 0; i < src.length; i++) maxDiff = Math.max(maxDiff, Math.abs(out[i]! - src[i]!));
   assert.ok(maxDiff <= 3, `flat colour survives lossy JPEG within 3 levels (got ${maxDiff})`);
 });
+
+test('a file offering several windows: the first is the default, all are listed with their explanations', async () => {
+  const image = await open({
+    rows: 2,
+    columns: 2,
+    bitsAllocated: 16,
+    bitsStored: 16,
+    pixelRepresentation: 1,
+    photometric: 'MONOCHROME2',
+    pixels: new Int16Array([-1000, 0, 40, 1000]),
+    attributes: { Modality: 'CT', WindowCenter: [40, -600], WindowWidth: [400, 1500], WindowCenterWidthExplanation: ['SOFT TISSUE', 'LUNG'] },
+  });
+  assert.deepEqual(image.info.dicom!.window, { center: 40, width: 400 });
+  assert.deepEqual(image.info.dicom!.windows, [
+    { center: 40, width: 400, explanation: 'SOFT TISSUE' },
+    { center: -600, width: 1500, explanation: 'LUNG' },
+  ]);
+  const frame = await gray(image);
+  assert.equal(frame.voi.kind === 'window' && frame.voi.center, 40);
+});
