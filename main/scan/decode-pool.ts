@@ -42,7 +42,15 @@ interface DecodeTask {
   reject: (e: CheXDeskError) => void;
 }
 
-type Task = PrepareTask | DecodeTask;
+interface ThumbnailTask {
+  kind: 'thumbnail';
+  id: number;
+  path: string;
+  resolve: (r: { png: Uint8Array; width: number; height: number }) => void;
+  reject: (e: CheXDeskError) => void;
+}
+
+type Task = PrepareTask | DecodeTask | ThumbnailTask;
 
 interface Slot {
   worker: Worker;
@@ -87,6 +95,14 @@ export class DecodePool {
     });
   }
 
+  /** The study browser's thumbnail: decoded, rendered and scaled in the worker; only the PNG comes back. */
+  thumbnail(path: string, size: number): Promise<{ png: Uint8Array; width: number; height: number }> {
+    return new Promise((resolve, reject) => {
+      const task: ThumbnailTask = { kind: 'thumbnail', id: this.nextId++, path, resolve, reject };
+      this.dispatch(task, { type: 'thumbnail', taskId: task.id, path, size });
+    });
+  }
+
   cancel(path: string): void {
     for (const slot of this.slots) {
       for (const task of slot.tasks.values()) {
@@ -125,10 +141,11 @@ export class DecodePool {
     slot.lastHeard = Date.now();
     const task = slot.tasks.get(msg.taskId);
     if (!task) return;
-    if (task.kind === 'decode') {
+    if (task.kind !== 'prepare') {
       slot.tasks.delete(task.id);
-      if (msg.type === 'decoded') task.resolve({ info: msg.info, frame: msg.frame, decodeMs: msg.decodeMs });
-      else if (msg.type === 'failed') task.reject(new CheXDeskError(msg.error.code, msg.error.reason, msg.error.file ?? task.path, msg.error.detail));
+      if (msg.type === 'failed') task.reject(new CheXDeskError(msg.error.code, msg.error.reason, msg.error.file ?? task.path, msg.error.detail));
+      else if (task.kind === 'decode' && msg.type === 'decoded') task.resolve({ info: msg.info, frame: msg.frame, decodeMs: msg.decodeMs });
+      else if (task.kind === 'thumbnail' && msg.type === 'thumbnail') task.resolve({ png: msg.png, width: msg.width, height: msg.height });
       return;
     }
     switch (msg.type) {
@@ -159,7 +176,7 @@ export class DecodePool {
     void slot.worker.terminate();
     for (const task of slot.tasks.values()) {
       const error = new CheXDeskError('CorruptData', reason, task.path);
-      if (task.kind === 'decode') task.reject(error);
+      if (task.kind !== 'prepare') task.reject(error);
       else {
         task.onFrameError(0, 1, null, error.toInfo());
         void task.pending.then(task.resolve);

@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { openImage } from '../image/open-image';
 import { toCheXDeskError } from '../errors';
 import { prepareFrame } from './prepare-frame';
+import { render8 } from '../image/render8';
 import type { FromWorker, ToWorker } from './worker-protocol';
 
 if (!parentPort) throw new Error('decode-worker must run in a worker thread');
@@ -73,6 +74,23 @@ async function decode(msg: Extract<ToWorker, { type: 'decode' }>): Promise<void>
   }
 }
 
+/** The first frame's default rendering, scaled to fit `size`, as a PNG: the study browser's thumbnail. */
+async function thumbnail(msg: Extract<ToWorker, { type: 'thumbnail' }>): Promise<void> {
+  const { taskId, path, size } = msg;
+  try {
+    const image8 = render8(await (await openImage(path)).frame(0));
+    const { data, info } = await sharp(image8.data, { raw: { width: image8.width, height: image8.height, channels: image8.channels } })
+      .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+      .png({ compressionLevel: 6 })
+      .toBuffer({ resolveWithObject: true });
+    const png = new Uint8Array(data.byteLength);
+    png.set(data);
+    post({ type: 'thumbnail', taskId, png, width: info.width, height: info.height }, [png.buffer]);
+  } catch (err) {
+    post({ type: 'failed', taskId, error: toCheXDeskError(err, path).toInfo() });
+  }
+}
+
 port.on('message', (msg: ToWorker) => {
   switch (msg.type) {
     case 'prepare':
@@ -80,6 +98,9 @@ port.on('message', (msg: ToWorker) => {
       break;
     case 'decode':
       void decode(msg);
+      break;
+    case 'thumbnail':
+      void thumbnail(msg);
       break;
     case 'credit': {
       const resume = credits.get(msg.taskId);

@@ -14,7 +14,8 @@ export type ToWorker =
   | { type: 'prepare'; taskId: number; path: string; mode: Mode; manifest: ModelManifest; skipFrames: number[] }
   | { type: 'credit'; taskId: number }
   | { type: 'cancel'; taskId: number }
-  | { type: 'decode'; taskId: number; path: string; frame: number };
+  | { type: 'decode'; taskId: number; path: string; frame: number }
+  | { type: 'thumbnail'; taskId: number; path: string; size: number };
 
 export interface PreparedFrame {
   frame: number;
@@ -30,4 +31,5 @@ export type FromWorker =
   | { type: 'frame-failed'; taskId: number; frame: number; frames: number; info: ImageInfo | null; error: ErrorInfo }
   | { type: 'end'; taskId: number }
   | { type: 'decoded'; taskId: number; info: ImageInfo; frame: Frame; decodeMs: number }
+  | { type: 'thumbnail'; taskId: number; png: Uint8Array; width: number; height: number }
   | { type: 'failed'; taskId: number; error: ErrorInfo };

@@ -6,7 +6,6 @@
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { stat } from 'node:fs/promises';
-import sharp from 'sharp';
 import type {
   Api,
   AppInfo,
@@ -79,6 +78,7 @@ export class CoreService implements Api {
   private readonly frames = new FrameCache();
   private readonly predictions = new Map<string, CachedPrediction>();
   private readonly thumbnails = new Map<string, Thumbnail>();
+  private readonly decoding = new Map<string, Promise<CachedFrame>>();
 
   private constructor(private readonly opts: CoreOptions) {
     const store = new ModelStore(undefined, this.settings);
@@ -174,11 +174,20 @@ export class CoreService implements Api {
     const real = await this.access.check(path);
     const hit = await this.frames.get(real, frame);
     if (hit) return hit;
-    const s = await stat(real);
-    const { info, frame: f, decodeMs } = await this.pool.decode(real, frame);
-    const entry: CachedFrame = { info: { ...info, path }, frame: f, decodeMs, mtimeMs: s.mtimeMs, size: s.size };
-    this.frames.put(real, frame, entry);
-    return entry;
+    // The viewer asks for pixels and findings of a new image at the same moment: decode it once.
+    const key = `${frame}|${real}`;
+    let pending = this.decoding.get(key);
+    if (!pending) {
+      pending = (async () => {
+        const s = await stat(real);
+        const { info, frame: f, decodeMs } = await this.pool.decode(real, frame);
+        const entry: CachedFrame = { info: { ...info, path }, frame: f, decodeMs, mtimeMs: s.mtimeMs, size: s.size };
+        this.frames.put(real, frame, entry);
+        return entry;
+      })().finally(() => this.decoding.delete(key));
+      this.decoding.set(key, pending);
+    }
+    return pending;
   }
 
   async getFrame(args: { path: string; frame: number }): Promise<FrameResult> {
@@ -188,16 +197,13 @@ export class CoreService implements Api {
 
   async getThumbnail(args: { path: string; size: number }): Promise<Thumbnail> {
     const real = await this.access.check(args.path);
-    const key = `${args.size}|${real}`;
+    const { mtimeMs } = await stat(real);
+    const key = `${args.size}|${mtimeMs}|${real}`;
     const hit = this.thumbnails.get(key);
     if (hit) return hit;
-    const { frame } = await this.decoded(args.path, 0);
-    const img = render8(frame);
-    const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } })
-      .resize(args.size, args.size, { fit: 'inside', withoutEnlargement: true })
-      .png({ compressionLevel: 6 })
-      .toBuffer({ resolveWithObject: true });
-    const thumb: Thumbnail = { path: args.path, png: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+    // Made in a worker, and kept out of the frame cache: a folder of thumbnails must not push out the image being read.
+    const { png, width, height } = await this.pool.thumbnail(real, args.size);
+    const thumb: Thumbnail = { path: args.path, png, width, height };
     if (this.thumbnails.size > 2000) this.thumbnails.delete(this.thumbnails.keys().next().value!);
     this.thumbnails.set(key, thumb);
     return thumb;
