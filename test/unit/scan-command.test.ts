@@ -249,3 +249,25 @@ test('quick start: demo-model without a folder installs the untrained DenseNet12
   assert.match(again.stdout, /a trained model is installed and stays in use/);
   assert.match(cli(['model', 'list'], env).stdout, /^\* real-one-/m);
 });
+
+test('a model that is not CheXNet: 1 input channel, range [-1024, 1024], five labels — imported and scanned', async (t) => {
+  const { root, env } = await setup(t);
+  const labels = ['Lung Opacity', 'Effusion', 'Fracture', 'Nodule', 'Pneumothorax'];
+  const xrv = await makeTinyModel(join(root, 'xrv-like'), { channels: 1, size: 8, resize: 8, labels, scale: [-1024, 1024], mean: [0], std: [1], weights: [0.001, -0.002, 0.0005, 0.003, -0.001], name: 'XRV-like' });
+  assert.equal(cli(['model', 'import', xrv.dir], env).code, 0);
+  const folder = join(root, 'two');
+  await mkdir(folder);
+  await writeFile(join(folder, 'dark.png'), await uniformPng(30));
+  await writeFile(join(folder, 'bright.png'), await uniformPng(230, 50, 40, 3));
+  const r = cli(['scan', folder, '--quiet'], env);
+  assert.equal(r.code, 0, r.stderr);
+  const [header, ...rows] = parseCsv(r.stdout);
+  assert.deepEqual(header!.slice(11, 16), labels);
+  for (const row of rows) {
+    const v = row[0]!.endsWith('dark.png') ? 30 : 230;
+    // ToTensor's v/255 mapped linearly onto [-1024, 1024], then mean 0 / std 1 (float32, as the tensor is).
+    const x = Math.fround(Math.fround(v / 255) * 2048 - 1024);
+    const want = xrv.expected(new Float32Array(64).fill(x)).probabilities;
+    labels.forEach((l, i) => assert.ok(Math.abs(Number(row[header!.indexOf(l)]) - want[i]!) < 2e-6, `${row[0]} ${l}`));
+  }
+});
