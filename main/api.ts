@@ -189,15 +189,19 @@ export interface Heatmap {
 
 export type BatchState = 'running' | 'done' | 'cancelled' | 'interrupted' | 'failed';
 
-export interface BatchRow {
+/** Which image a result is about: a file, one frame of it, and the DICOM UIDs that identify it. */
+export interface ImageRef {
   path: string;
-  relPath: string;
   kind: SourceKind | null;
   frame: number;
   frames: number;
   studyInstanceUid?: string;
   seriesInstanceUid?: string;
   sopInstanceUid?: string;
+}
+
+export interface BatchRow extends ImageRef {
+  relPath: string;
   /** In the batch's label order; null when the image failed. */
   probabilities: number[] | null;
   topLabel: string | null;
@@ -225,17 +229,22 @@ export interface BatchSummary {
   reused: number;
 }
 
-export interface BatchProgress {
-  batchId: number;
-  state: BatchState;
+/** Where a scan stands (the CLI's progress line and the app's progress bar). */
+export interface ProgressCounts {
   done: number;
   total: number;
   failed: number;
+  /** Images whose earlier result was taken over. */
   reused: number;
   /** Images per second over the last few seconds. */
   rate: number;
   etaSeconds: number | null;
   currentFile: string | null;
+}
+
+export interface BatchProgress extends ProgressCounts {
+  batchId: number;
+  state: BatchState;
 }
 
 export interface BatchResults {

@@ -3,8 +3,7 @@
  * stores it. The column layout of CSV exports lives here too, so the CLI and the app export alike.
  */
 import type { ErrorInfo } from '../errors';
-import type { SourceKind } from '../image/types';
-import type { Mode } from '../api';
+import type { ImageRef, Mode } from '../api';
 
 export interface ScanModelInfo {
   name: string;
@@ -14,14 +13,7 @@ export interface ScanModelInfo {
   operatingPoints: Record<string, number> | null;
 }
 
-export interface ScanRow {
-  path: string;
-  kind: SourceKind | null;
-  frame: number;
-  frames: number;
-  studyInstanceUid?: string;
-  seriesInstanceUid?: string;
-  sopInstanceUid?: string;
+export interface ScanRow extends ImageRef {
   mode: Mode;
   /** Label order of the model; null when the image failed. */
   probabilities: number[] | null;
@@ -29,6 +21,17 @@ export interface ScanRow {
   topProbability: number | null;
   error: ErrorInfo | null;
   timings?: { decodeMs: number; preprocessMs: number; inferenceMs: number };
+}
+
+type Uids = Pick<ImageRef, 'studyInstanceUid' | 'seriesInstanceUid' | 'sopInstanceUid'>;
+
+/** The DICOM UIDs that are present, copied (absent ones stay absent rather than undefined). */
+export function uidsOf(src: Uids | undefined | null): Uids {
+  const out: Uids = {};
+  if (src?.studyInstanceUid) out.studyInstanceUid = src.studyInstanceUid;
+  if (src?.seriesInstanceUid) out.seriesInstanceUid = src.seriesInstanceUid;
+  if (src?.sopInstanceUid) out.sopInstanceUid = src.sopInstanceUid;
+  return out;
 }
 
 export const UNTRAINED_NOTE = 'UNTRAINED MODEL: these numbers are not findings';
@@ -134,15 +137,7 @@ export function parseCsv(text: string): string[][] {
 
 /** The JSON form of a row: full precision, probabilities keyed by label. */
 export function jsonRow(row: ScanRow, model: ScanModelInfo): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    path: row.path,
-    kind: row.kind,
-    frame: row.frame,
-    frames: row.frames,
-  };
-  if (row.studyInstanceUid) out.studyInstanceUid = row.studyInstanceUid;
-  if (row.seriesInstanceUid) out.seriesInstanceUid = row.seriesInstanceUid;
-  if (row.sopInstanceUid) out.sopInstanceUid = row.sopInstanceUid;
+  const out: Record<string, unknown> = { path: row.path, kind: row.kind, frame: row.frame, frames: row.frames, ...uidsOf(row) };
   out.mode = row.mode;
   out.model = model.name;
   out.modelVersion = model.version;

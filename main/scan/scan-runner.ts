@@ -6,25 +6,17 @@
  * in flight is dropped.
  */
 import { relative } from 'node:path';
-import type { Mode } from '../api';
+import type { Mode, ProgressCounts } from '../api';
 import { CheXDeskError, type ErrorInfo } from '../errors';
 import type { ImageInfo } from '../image/types';
 import { predictPrepared } from '../model/predict';
 import type { LoadedModel } from '../model/session';
 import type { DecodePool } from './decode-pool';
 import { findImages, type FoundFile, type WalkStats } from './find-images';
-import type { ScanRow } from './scan-row';
+import { uidsOf, type ScanRow } from './scan-row';
 import type { PreparedFrame } from './worker-protocol';
 
-export interface ScanProgress {
-  done: number;
-  total: number;
-  failed: number;
-  reused: number;
-  /** Images per second over the last seconds. */
-  rate: number;
-  etaSeconds: number | null;
-  currentFile: string | null;
+export interface ScanProgress extends ProgressCounts {
   elapsedMs: number;
 }
 
@@ -130,7 +122,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanSummary> {
     kind: file.kind,
     frame,
     frames,
-    ...uids(info),
+    ...uidsOf(info?.dicom),
     mode,
     probabilities: null,
     topLabel: null,
@@ -176,7 +168,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanSummary> {
           kind: file.kind,
           frame: item.frame,
           frames: item.frames,
-          ...uids(item.info),
+          ...uidsOf(item.info.dicom),
           mode,
           probabilities: prediction.probabilities,
           topLabel: top.label,
@@ -262,13 +254,4 @@ export async function runScan(opts: ScanOptions): Promise<ScanSummary> {
     rate: computed > 0 ? (computed * 1000) / elapsedMs : 0,
     cancelled: Boolean(opts.signal?.aborted),
   };
-}
-
-function uids(info: ImageInfo | null): Pick<ScanRow, 'studyInstanceUid' | 'seriesInstanceUid' | 'sopInstanceUid'> {
-  const d = info?.dicom;
-  const out: Pick<ScanRow, 'studyInstanceUid' | 'seriesInstanceUid' | 'sopInstanceUid'> = {};
-  if (d?.studyInstanceUid) out.studyInstanceUid = d.studyInstanceUid;
-  if (d?.seriesInstanceUid) out.seriesInstanceUid = d.seriesInstanceUid;
-  if (d?.sopInstanceUid) out.sopInstanceUid = d.sopInstanceUid;
-  return out;
 }

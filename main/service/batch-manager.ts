@@ -3,7 +3,8 @@
  * announcing it as an event; unchanged files reuse their earlier result; cancel takes effect at once.
  */
 import { relative } from 'node:path';
-import type { BatchResults, BatchSummary, Mode } from '../api';
+import type { BatchProgress, BatchResults, BatchSummary, Mode } from '../api';
+import { uidsOf } from '../scan/scan-row';
 import { CheXDeskError } from '../errors';
 import type { DecodePool } from '../scan/decode-pool';
 import { runScan, type ScanProgress } from '../scan/scan-runner';
@@ -52,19 +53,10 @@ export class BatchManager {
       const now = Date.now();
       if (!force && now - lastProgress < PROGRESS_EVERY_MS) return;
       lastProgress = now;
+      const { elapsedMs, ...counts } = p;
       this.events.emit({
         type: 'batch-progress',
-        progress: {
-          batchId: id,
-          state: abort.signal.aborted ? 'cancelled' : 'running',
-          done: p.done,
-          total: p.total,
-          failed: p.failed,
-          reused: p.reused,
-          rate: p.rate,
-          etaSeconds: p.etaSeconds,
-          currentFile: p.currentFile,
-        },
+        progress: { ...counts, batchId: id, state: abort.signal.aborted ? 'cancelled' : 'running' } satisfies BatchProgress,
       });
     };
     const finished = runScan({
@@ -93,9 +85,7 @@ export class BatchManager {
           kind: row.kind,
           frame: row.frame,
           frames: row.frames,
-          ...(row.studyInstanceUid ? { studyInstanceUid: row.studyInstanceUid } : {}),
-          ...(row.seriesInstanceUid ? { seriesInstanceUid: row.seriesInstanceUid } : {}),
-          ...(row.sopInstanceUid ? { sopInstanceUid: row.sopInstanceUid } : {}),
+          ...uidsOf(row),
           probabilities: row.probabilities,
           error: row.error,
         });

@@ -4,7 +4,7 @@
  */
 import type { BatchResults, BatchRow, ExportFormat } from '../api';
 import { CheXDeskError } from '../errors';
-import { csvCells, csvHeader, csvLine, jsonRow, UNTRAINED_NOTE, type ScanModelInfo, type ScanRow } from '../scan/scan-row';
+import { csvCells, csvHeader, csvLine, jsonRow, uidsOf, UNTRAINED_NOTE, type ScanModelInfo, type ScanRow } from '../scan/scan-row';
 
 export function exportBatch(results: BatchResults, format: ExportFormat): { filename: string; mime: string; content: Uint8Array } {
   const batch = results.batch;
@@ -34,19 +34,6 @@ export function exportBatch(results: BatchResults, format: ExportFormat): { file
 }
 
 function toScanRow(r: BatchRow, mode: ScanRow['mode']): ScanRow {
-  const row: ScanRow = {
-    path: r.path,
-    kind: r.kind,
-    frame: r.frame,
-    frames: r.frames,
-    mode,
-    probabilities: r.probabilities,
-    topLabel: r.topLabel,
-    topProbability: r.topProbability,
-    error: r.error,
-  };
-  if (r.studyInstanceUid) row.studyInstanceUid = r.studyInstanceUid;
-  if (r.seriesInstanceUid) row.seriesInstanceUid = r.seriesInstanceUid;
-  if (r.sopInstanceUid) row.sopInstanceUid = r.sopInstanceUid;
-  return row;
+  const { path, kind, frame, frames, probabilities, topLabel, topProbability, error } = r;
+  return { path, kind, frame, frames, ...uidsOf(r), mode, probabilities, topLabel, topProbability, error };
 }

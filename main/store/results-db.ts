@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { BatchRow, BatchState, BatchSummary, Mode } from '../api';
+import type { BatchRow, BatchState, BatchSummary, ImageRef, Mode } from '../api';
 import type { ErrorInfo } from '../errors';
 import type { SourceKind } from '../image/types';
 import { flaggedLabels, topOf } from '../scan/scan-row';
@@ -24,17 +24,10 @@ export interface BatchModel {
   operatingPoints: Record<string, number> | null;
 }
 
-export interface StoredResult {
-  path: string;
+export interface StoredResult extends ImageRef {
   relPath: string;
   size: number;
   mtimeMs: number;
-  kind: SourceKind | null;
-  frame: number;
-  frames: number;
-  studyInstanceUid?: string;
-  seriesInstanceUid?: string;
-  sopInstanceUid?: string;
   probabilities: number[] | null;
   error: ErrorInfo | null;
 }

@@ -3,10 +3,9 @@
  * decode-only build) for 8-bit streams; 12-bit streams go to the hand-written decoder in jpeg12.ts
  * because the package is an 8-bit build.
  */
-import { CheXDeskError } from '../../errors';
-import { samplesOf, type CodecSink } from './codec-output';
+import { runFrameDecoder, samplesOf, type CodecSink } from './codec-output';
 import { decodeJpegSequential } from './jpeg12';
-import { codecMessage, lazyCodec, silentEmscripten } from './lazy-wasm';
+import { lazyCodec, silentEmscripten } from './lazy-wasm';
 import { findJpegMarkers } from '../codestream-header';
 
 const libjpeg = lazyCodec(
@@ -43,21 +42,7 @@ export async function decodeJpegDct<T>(bytes: Uint8Array, photometric: string, s
   }
   const stream = withColorTransformMarker(bytes, photometric);
   return libjpeg.use((decoder) => {
-    decoder.getEncodedBuffer(stream.length).set(stream);
-    try {
-      decoder.decode();
-    } catch (err) {
-      throw new CheXDeskError('CorruptData', `JPEG data is corrupt (libjpeg-turbo: ${codecMessage(err)})`);
-    }
-    const info = decoder.getFrameInfo();
-    const raw = decoder.getDecodedBuffer();
-    return sink({
-      width: info.width,
-      height: info.height,
-      components: info.componentCount,
-      bitsPerSample: info.bitsPerSample,
-      planar: false,
-      samples: samplesOf(raw, 8),
-    });
+    const f = runFrameDecoder(decoder, stream, 'JPEG', 'libjpeg-turbo');
+    return sink({ width: f.width, height: f.height, components: f.components, bitsPerSample: f.bitsPerSample, planar: false, samples: samplesOf(f.raw, 8) });
   });
 }
