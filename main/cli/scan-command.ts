@@ -16,14 +16,13 @@ import { ProgressReporter } from './progress-reporter';
 import { intOption, parseCommandArgs, UsageError } from './usage';
 
 const USAGE = `usage: chexdesk scan <folder> [--model DIR] [--tencrop] [--out FILE.csv|.json|.jsonl] [--resume]
-                     [--jobs N] [--threads N] [--batch N] [--quiet]
+                     [--jobs N] [--threads N] [--quiet]
   --model DIR    model folder (default: the installed model, see chexdesk model list)
   --tencrop      TenCrop test-time augmentation (10 crops, probabilities averaged); default: center crop
   --out FILE     write rows to FILE (.csv, .json or .jsonl); default: CSV on stdout
   --resume       skip images already in --out FILE
   --jobs N       decode worker threads (default: cores - 1, at least 1)
   --threads N    onnxruntime threads (default: every core)
-  --batch N      center-mode images per inference batch (default 4)
   --quiet        no progress and no summary on stderr`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -36,7 +35,6 @@ export async function run(argv: string[]): Promise<number> {
       resume: { type: 'boolean' },
       jobs: { type: 'string' },
       threads: { type: 'string' },
-      batch: { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -52,7 +50,6 @@ export async function run(argv: string[]): Promise<number> {
   if (!folderStat?.isDirectory()) throw new UsageError(`${folder} is not a folder`, USAGE);
   const jobs = intOption(values.jobs, '--jobs', USAGE, 1) ?? Math.max(1, availableParallelism() - 1);
   const threads = intOption(values.threads, '--threads', USAGE, 1);
-  const batchSize = intOption(values.batch, '--batch', USAGE, 1) ?? 4;
   if (values.resume && !values.out) throw new UsageError('--resume needs --out FILE', USAGE);
   if (values.out && !outputFormatFor(values.out)) throw new UsageError(`--out must end in .csv, .json or .jsonl (got ${values.out})`, USAGE);
   const mode = values.tencrop ? 'tencrop' : 'center';
@@ -99,7 +96,6 @@ export async function run(argv: string[]): Promise<number> {
       mode,
       model,
       pool,
-      batchSize,
       signal: abort.signal,
       reuse: (file) => {
         const prior = done.get(file.path);

@@ -61,6 +61,8 @@ export function lut8(frame: GrayFrame, voi: Voi = frame.voi, invert: boolean = f
  */
 export function render8(frame: Frame, voi?: Voi, invert?: boolean): Image8 {
   if (frame.kind === 'rgb') return { width: frame.columns, height: frame.rows, channels: 3, data: frame.rgb };
+  // An 8-bit gray PNG/JPEG under its identity window is already its rendering (the common case in a scan).
+  if (isIdentity8(frame, voi ?? frame.voi, invert ?? frame.invert)) return { width: frame.columns, height: frame.rows, channels: 1, data: frame.stored as Uint8Array };
   const out = new Uint8Array(frame.rows * frame.columns);
   const src = frame.stored;
   const lut = lut8(frame, voi ?? frame.voi, invert ?? frame.invert);
@@ -71,6 +73,22 @@ export function render8(frame: Frame, voi?: Voi, invert?: boolean): Image8 {
     for (let i = 0; i < out.length; i++) out[i] = display8(frame, src[i]!, voi ?? frame.voi, invert ?? frame.invert);
   }
   return { width: frame.columns, height: frame.rows, channels: 1, data: out };
+}
+
+/** LINEAR center 128 width 256 maps 0..255 onto itself exactly (PS3.3 C.11.2.1.2). */
+function isIdentity8(frame: GrayFrame, voi: Voi, invert: boolean): boolean {
+  const m = frame.modality;
+  return (
+    frame.stored instanceof Uint8Array &&
+    !invert &&
+    m.kind === 'linear' &&
+    m.slope === 1 &&
+    m.intercept === 0 &&
+    voi.kind === 'window' &&
+    voi.fn === 'LINEAR' &&
+    voi.center === 128 &&
+    voi.width === 256
+  );
 }
 
 /** Min and max of stored values, skipping the padding value. */

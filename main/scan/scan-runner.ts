@@ -1,7 +1,8 @@
 /**
  * The batch scan shared by `chexdesk scan` and the app's batch panel: finds the images under a folder,
  * decodes and preprocesses them in the worker pool, runs the model on the calling thread (one
- * onnxruntime session; predictPrepared batches center-mode images, TenCrop is one batch of 10),
+ * onnxruntime session; one image per run — TenCrop's 10 crops are its batch — because stacking
+ * center-mode images gains nothing on a CPU: onnxruntime costs the same per image at batch 1 or 8),
  * and hands over each row as soon as it exists. Cancel is immediate: no new work starts, and what is
  * in flight is dropped.
  */
@@ -46,8 +47,6 @@ export interface ScanOptions {
   model: LoadedModel;
   pool: DecodePool;
   signal?: AbortSignal;
-  /** Center-mode images per inference batch. */
-  batchSize?: number;
   /** Called once the folder has been walked. */
   onFiles?(files: FoundFile[], stats: WalkStats): void | Promise<void>;
   /** Resume/reuse: which frames of a file need no work. */
@@ -70,7 +69,6 @@ export async function runScan(opts: ScanOptions): Promise<ScanSummary> {
   let fatal: unknown = null;
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
   const { manifest } = opts.model;
-  const batchSize = mode === 'tencrop' ? 1 : Math.max(1, opts.batchSize ?? 4);
   const stats: WalkStats = { skipped: 0 };
 
   const files: FoundFile[] = [];
@@ -130,55 +128,46 @@ export async function runScan(opts: ScanOptions): Promise<ScanSummary> {
     error,
   });
 
-  // ── inference: one session, fed in batches from a queue ──
+  // ── inference: one session, fed from a queue ──
   const queue: Pending[] = [];
   let running = false;
   const pump = async () => {
     if (running) return;
     running = true;
     try {
-      while (queue.length > 0) {
-        const batch = queue.splice(0, batchSize);
-        if (signal.aborted) {
-          batch.forEach((p) => p.resolve());
-          continue;
-        }
-        try {
-          await inferBatch(batch);
-        } catch (err) {
-          const error = err instanceof CheXDeskError ? err.toInfo() : new CheXDeskError('Internal', `inference failed: ${err instanceof Error ? err.message : String(err)}`).toInfo();
-          for (const p of batch) await emit(failRow(p.file, p.item.frame, p.item.frames, p.item.info, error), p.file);
-        }
-        batch.forEach((p) => p.resolve());
+      for (let p = queue.shift(); p; p = queue.shift()) {
+        if (!signal.aborted) await inferOne(p);
+        p.resolve();
       }
     } finally {
       running = false;
     }
   };
 
-  const inferBatch = async (batch: Pending[]) => {
-    const predictions = await predictPrepared(opts.model, batch.map((p) => p.item.prepared), { batchSize });
-    for (let i = 0; i < batch.length; i++) {
-      const { item, file } = batch[i]!;
-      const prediction = predictions[i]!;
-      const top = prediction.findings[0]!;
-      await emit(
-        {
-          path: file.path,
-          kind: file.kind,
-          frame: item.frame,
-          frames: item.frames,
-          ...uidsOf(item.info.dicom),
-          mode,
-          probabilities: prediction.probabilities,
-          topLabel: top.label,
-          topProbability: top.probability,
-          error: null,
-          timings: { decodeMs: item.decodeMs, preprocessMs: prediction.timings.preprocessMs, inferenceMs: prediction.timings.inferenceMs },
-        },
-        file,
-      );
+  const inferOne = async ({ item, file }: Pending) => {
+    let row: ScanRow;
+    try {
+      const [prediction] = await predictPrepared(opts.model, [item.prepared]);
+      const p = prediction!;
+      const top = p.findings[0]!;
+      row = {
+        path: file.path,
+        kind: file.kind,
+        frame: item.frame,
+        frames: item.frames,
+        ...uidsOf(item.info.dicom),
+        mode,
+        probabilities: p.probabilities,
+        topLabel: top.label,
+        topProbability: top.probability,
+        error: null,
+        timings: { decodeMs: item.decodeMs, preprocessMs: p.timings.preprocessMs, inferenceMs: p.timings.inferenceMs },
+      };
+    } catch (err) {
+      const error = err instanceof CheXDeskError ? err.toInfo() : new CheXDeskError('Internal', `inference failed: ${err instanceof Error ? err.message : String(err)}`).toInfo();
+      row = failRow(file, item.frame, item.frames, item.info, error);
     }
+    await emit(row, file);
   };
 
   // ── files: a few in flight, so decoding runs ahead of inference ──
