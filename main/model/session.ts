@@ -171,13 +171,19 @@ export function checkGraph(
     if (fixedBatch === 0) mismatch(`input "${inputName}" has a batch size of 0`);
   }
 
+  /** A named float32 tensor output, or a mismatch saying which part of that is not so. */
+  const floatOutput = (name: string, what: string): ort.InferenceSession.TensorValueMetadata => {
+    const meta = outputs.find((m) => m.name === name);
+    if (!meta) mismatch(`model.json says the ${what} output is "${name}" but the graph's outputs are ${names(outputs)}`);
+    if (!meta!.isTensor) mismatch(`output "${name}" is not a tensor`);
+    const tensor = meta as ort.InferenceSession.TensorValueMetadata;
+    if (tensor.type !== 'float32') mismatch(`output "${name}" is ${tensor.type}, not float32`);
+    return tensor;
+  };
+
   const labels = manifest.labels.length;
   const probName = manifest.outputs.probabilities;
-  const prob = outputs.find((m) => m.name === probName);
-  if (!prob) mismatch(`model.json says the probabilities output is "${probName}" but the graph's outputs are ${names(outputs)}`);
-  if (!prob!.isTensor) mismatch(`output "${probName}" is not a tensor`);
-  const probMeta = prob as ort.InferenceSession.TensorValueMetadata;
-  if (probMeta.type !== 'float32') mismatch(`output "${probName}" is ${probMeta.type}, not float32`);
+  const probMeta = floatOutput(probName, 'probabilities');
   if (probMeta.shape.length > 0) {
     const s = probMeta.shape;
     if (s.length !== 2) mismatch(`output "${probName}" has shape ${dimText(s)}; model.json needs [batch, ${labels}]`);
@@ -188,11 +194,7 @@ export function checkGraph(
   let camGrid: [number, number] | null = null;
   const camName = manifest.outputs.cam;
   if (camName) {
-    const cam = outputs.find((m) => m.name === camName);
-    if (!cam) mismatch(`model.json says the CAM output is "${camName}" but the graph's outputs are ${names(outputs)}`);
-    if (!cam!.isTensor) mismatch(`output "${camName}" is not a tensor`);
-    const camMeta = cam as ort.InferenceSession.TensorValueMetadata;
-    if (camMeta.type !== 'float32') mismatch(`output "${camName}" is ${camMeta.type}, not float32`);
+    const camMeta = floatOutput(camName, 'CAM');
     if (camMeta.shape.length > 0) {
       const s = camMeta.shape;
       if (s.length !== 4) mismatch(`output "${camName}" has shape ${dimText(s)}; model.json needs [batch, ${labels}, h, w]`);
