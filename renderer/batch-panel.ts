@@ -7,7 +7,7 @@
 import type { Api, ApiEvent, BatchProgress, BatchRow, BatchSummary, ExportFormat, Mode } from '../main/api';
 import type { ErrorInfo } from '../main/error-info';
 import { errorInfo } from './bridge';
-import { h, setChildren } from './dom';
+import { h, perFrame, setChildren } from './dom';
 import { formatDuration, formatPercent, labelText } from './format';
 import { toast } from './toast';
 
@@ -61,7 +61,8 @@ export class BatchPanel {
   private view: number[] = [];
   private columns: Column[] = [];
   private sort: { key: SortKey; dir: 1 | -1 } = { key: { kind: 'index' }, dir: 1 };
-  private renderQueued = false;
+  /** Scrolls, resizes and arriving rows coalesce into one render per frame. */
+  private readonly queueRender = perFrame(() => this.renderRows());
   private renderGeneration = 0;
   private renderedKey = '';
   private viewDirty = true;
@@ -402,15 +403,6 @@ export class BatchPanel {
     this.viewDirty = true;
     this.renderGeneration++;
     this.queueRender();
-  }
-
-  private queueRender(): void {
-    if (this.renderQueued) return;
-    this.renderQueued = true;
-    requestAnimationFrame(() => {
-      this.renderQueued = false;
-      this.renderRows();
-    });
   }
 
   private rebuildView(): void {

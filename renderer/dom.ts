@@ -49,3 +49,16 @@ export function isTypingTarget(t: EventTarget | null): boolean {
   if (t instanceof HTMLInputElement) return !['checkbox', 'radio', 'button', 'range'].includes(t.type);
   return false;
 }
+
+/** A function that runs `fn` once on the next animation frame however often it is called before then. */
+export function perFrame(fn: () => void): () => void {
+  let queued = false;
+  return () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      fn();
+    });
+  };
+}

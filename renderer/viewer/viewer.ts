@@ -10,7 +10,7 @@ import type { FrameResult, Heatmap, ImageInfo } from '../../main/api';
 import type { ErrorInfo } from '../../main/error-info';
 import type { GrayFrame, Voi } from '../../main/image/types';
 import { modalityValue } from '../../main/image/render8';
-import { h, setChildren } from '../dom';
+import { h, perFrame, setChildren } from '../dom';
 import { formatDicomDate, formatPersonName, formatValue, baseName } from '../format';
 import { grayFrameOf, mapGray, mapRgb, modalityRange, windowFromTable } from './display-lut';
 import { HALF_RES_MIN_PIXELS, halveFrame } from './half-res';
@@ -63,7 +63,8 @@ export class Viewer {
   private leftTool: DragMode = 'pan';
 
   private needsRemap = false;
-  private frameRequested = false;
+  /** Pointer moves and state changes coalesce into one paint per frame. */
+  private readonly schedule = perFrame(() => this.paint());
   private interacting = false;
   private settleTimer = 0;
   private cursor: { x: number; y: number } | null = null;
@@ -364,15 +365,6 @@ export class Viewer {
       this.srcImage = sctx.createImageData(w, h);
       this.srcWords = new Uint32Array(this.srcImage.data.buffer);
     }
-  }
-
-  private schedule(): void {
-    if (this.frameRequested) return;
-    this.frameRequested = true;
-    requestAnimationFrame(() => {
-      this.frameRequested = false;
-      this.paint();
-    });
   }
 
   private resize(): void {
